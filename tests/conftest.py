@@ -29,8 +29,8 @@ def _gpu_available() -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    if any("gpu" in item.keywords for item in items) and not _gpu_available():
+    gpu_items = [item for item in items if item.get_closest_marker("gpu") is not None]
+    if gpu_items and not _gpu_available():
         skip = pytest.mark.skip(reason="no NVIDIA GPU with CuPy on this machine")
-        for item in items:
-            if "gpu" in item.keywords:
-                item.add_marker(skip)
+        for item in gpu_items:
+            item.add_marker(skip)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from minigrad import tensor as _tensor  # the module: it imports this one
 from minigrad.autograd import anomaly, grad_mode
 from minigrad.autograd.function import AccumulateGrad
+from minigrad.backend import get_array_module
 
 
 def _edge(tensor):
@@ -86,7 +87,7 @@ def _root_gradients(tensors, grad_tensors):
                     "backward: grad can be implicitly created only for scalar outputs, but "
                     f"element {i} has shape {t.shape}; pass a gradient of that shape"
                 )
-            g = _tensor.Tensor._make(t._data.__array_namespace__().ones_like(t._data))
+            g = _tensor.Tensor._make(get_array_module(t._data).ones_like(t._data))
         else:
             if not isinstance(g, _tensor.Tensor):
                 g = _tensor.Tensor(g, dtype=t.dtype, device=t.device)
@@ -135,9 +136,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 continue  # no gradient reached this node
             if node._pre_hooks:
                 _run_pre_hooks(node, node_grads)
-            for nr, g in enumerate(node_grads):
-                for i in targets.get((node, nr), ()):
-                    captured[i] = g
+            if targets:
+                for nr, g in enumerate(node_grads):
+                    for i in targets.get((node, nr), ()):
+                        captured[i] = g
             if isinstance(node, AccumulateGrad):
                 if inputs is None:
                     _accumulate(node.variable, node_grads[0], create_graph)
@@ -208,14 +210,14 @@ def _accumulate(leaf, grad, create_graph):
     if create_graph:  # clone: the same gradient tensor may reach several leaves (Add)
         leaf.grad = grad.clone() if leaf.grad is None else leaf.grad + grad
     elif leaf.grad is None:
-        leaf.grad = grad.detach().clone()
+        leaf.grad = _tensor.Tensor._make(grad._data.copy())
     else:
         leaf.grad._data += grad._data
         leaf.grad._version_counter.value += 1
 
 
 def _check_finite(node, i, grad):
-    xp = grad._data.__array_namespace__()
+    xp = get_array_module(grad._data)
     if not bool(xp.all(xp.isfinite(grad._data))):
         kind = "nan" if bool(xp.any(xp.isnan(grad._data))) else "inf"
         trace = node._forward_trace or "(the forward ran before anomaly detection was on)\n"

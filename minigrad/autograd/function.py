@@ -86,19 +86,22 @@ class Node:
     ``needs_input_grad``.  Ops may set any other attribute they need in backward.
     """
 
+    # Defaults shared by all nodes; an instance sets only what differs (creating a node
+    # is on the path of every op, so it stays cheap).
+    next_functions = ()
+    needs_input_grad = ()
+    _to_save = None
+    _saved = None
+    _freed = False
+    _non_differentiable = None
+    _materialize_grads = True
+    _output_meta = ()  # (shape, dtype, array module) of each output, for zeros
+    _input_meta = ()  # (shape, dtype) of each input that needs a gradient
+    _pre_hooks = None  # {output_nr: [hook, ...]}
+    _forward_trace = None
+
     def __init__(self, fn):
         self.fn = fn
-        self.next_functions = ()
-        self.needs_input_grad = ()
-        self._to_save = None
-        self._saved = None
-        self._freed = False
-        self._non_differentiable = None
-        self._materialize_grads = True
-        self._output_meta = ()  # (shape, dtype, array module) of each output, for zeros
-        self._input_meta = ()  # (shape, dtype) of each input that needs a gradient
-        self._pre_hooks = None  # {output_nr: [hook, ...]}
-        self._forward_trace = None
 
     # -- the API that forward and backward see ------------------------------------------
     def save_for_backward(self, *items):
@@ -223,43 +226,44 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run forward and, if any input requires grad (and grad mode is on), record the op."""
-        record = False
-        first_type = None
+        Tensor = _tensor.Tensor  # noqa: N806 - a local name for the hot loop
+        needs_grad, inputs, array_type = [], [], None
         for a in args:
-            if isinstance(a, _tensor.Tensor):
-                if a._requires_grad:
-                    record = True
-                if first_type is None:
-                    first_type = type(a._data)
-                elif type(a._data) is not first_type:
+            if isinstance(a, Tensor):
+                if array_type is None:
+                    array_type = type(a._data)
+                elif type(a._data) is not array_type:
                     _raise_device_mismatch(cls, args)
-        record = record and grad_mode._grad_enabled
+                needs_grad.append(a._requires_grad)
+                inputs.append(a._data)
+            else:
+                needs_grad.append(False)
+                inputs.append(a)
+        record = grad_mode._grad_enabled and True in needs_grad
 
         ctx = Node(cls)
-        # forward may read it too, as in PyTorch (all False when nothing is recorded)
-        ctx.needs_input_grad = tuple(
-            record and isinstance(a, _tensor.Tensor) and a._requires_grad for a in args
-        )
+        # forward may read it, as in PyTorch (all False when nothing is recorded)
+        ctx.needs_input_grad = tuple(needs_grad) if record else (False,) * len(args)
         if cls.takes_arrays:
-            arrays_in = [a._data if isinstance(a, _tensor.Tensor) else a for a in args]
-            outputs = cls.forward(ctx, *arrays_in)
+            outputs = cls.forward(ctx, *inputs)
         else:
             with grad_mode.no_grad():
                 outputs = cls.forward(ctx, *args)
         single = not isinstance(outputs, tuple)
-        arrays = [_as_array(o) for o in ((outputs,) if single else outputs)]
+        raw_outputs = (outputs,) if single else outputs
+        arrays = [_as_array(o) for o in raw_outputs]
 
-        results = [_tensor.Tensor._make(a) for a in arrays]
-        if args and isinstance(args[0], _tensor.Tensor):
-            base = args[0]._data
+        results = [Tensor._make(a) for a in arrays]
+        first = args[0] if args else None
+        if isinstance(first, Tensor):
             for r in results:
                 # declared views, and any output that NumPy/CuPy made a view of the input
                 # (basic indexing...), share its version counter
-                if cls.is_view or _is_view_of(r._data, base):
-                    r._version_counter = args[0]._version_counter
+                if cls.is_view or _is_view_of(r._data, first._data):
+                    r._version_counter = first._version_counter
                     r._is_view = True
         if record:
-            _record(ctx, args, arrays, results, (outputs,) if single else outputs)
+            _record(ctx, args, arrays, results, raw_outputs)
         return results[0] if single else tuple(results)
 
 
@@ -286,22 +290,22 @@ def _as_array(output):
 def _record(ctx, args, arrays, results, raw_outputs):
     """Link ``ctx`` into the graph: edges to the inputs, saved tensors, outputs' grad_fn."""
     edges, meta = [], []
-    for a in args:
-        if isinstance(a, _tensor.Tensor) and a._requires_grad:
-            edge = (a.grad_fn, a._output_nr) if a.grad_fn is not None else (a._accumulator(), 0)
-            edges.append(edge)
+    for a, needed in zip(args, ctx.needs_input_grad):
+        if needed:
+            node = a.grad_fn
+            edges.append((node, a._output_nr) if node is not None else (a._accumulator(), 0))
             meta.append((a._data.shape, a._data.dtype))
         else:
             edges.append(None)
             meta.append(None)
     ctx.next_functions = tuple(edges)
-    ctx.needs_input_grad = tuple(e is not None for e in edges)
     ctx._input_meta = tuple(meta)
-    ctx._output_meta = tuple((a.shape, a.dtype, get_array_module(a)) for a in arrays)
+    xp = get_array_module(arrays[0]) if arrays else numpy
+    ctx._output_meta = tuple((a.shape, a.dtype, xp) for a in arrays)
 
     non_diff = ctx._non_differentiable or ()
     for i, (r, a) in enumerate(zip(results, arrays)):
-        if id(a) not in non_diff and a.dtype.kind in "fc":
+        if a.dtype.kind in "fc" and id(a) not in non_diff:
             r._requires_grad = True
             r.grad_fn = ctx
             r._output_nr = i
@@ -317,17 +321,20 @@ def _record(ctx, args, arrays, results, raw_outputs):
 
 def _resolve_saved(item, args, arrays, results, raw_outputs):
     """Turn one item given to save_for_backward into what backward will get."""
-    data = item._data if isinstance(item, _tensor.Tensor) else item
-    for i, (a, raw) in enumerate(zip(arrays, raw_outputs)):
+    Tensor = _tensor.Tensor  # noqa: N806
+    data = item._data if isinstance(item, Tensor) else item
+    if not hasattr(data, "shape"):
+        return item  # a plain Python value
+    for i, raw in enumerate(raw_outputs):
         # ``raw``: what forward returned, before _as_array (a NumPy scalar for 0-d results)
-        if a is data or getattr(raw, "_data", raw) is data:
-            return SavedTensor(None, a, results[i]._version_counter, i)
+        if arrays[i] is data or raw is data or getattr(raw, "_data", None) is data:
+            return SavedTensor(None, arrays[i], results[i]._version_counter, i)
     for a in args:
-        if isinstance(a, _tensor.Tensor) and a._data is data:
+        if isinstance(a, Tensor) and a._data is data:
             return SavedTensor(a, None, a._version_counter, None)
-    if isinstance(item, _tensor.Tensor) or not hasattr(item, "shape"):
-        return item  # a constant Tensor, or a plain Python value
-    return _tensor.Tensor._make(_as_array(item))  # a constant array (a mask, indices...)
+    if isinstance(item, Tensor):
+        return item  # a constant Tensor
+    return Tensor._make(_as_array(item))  # a constant array (a mask, indices...)
 
 
 def _raise_device_mismatch(cls, args):

@@ -150,18 +150,25 @@ def relu(input):
     return ReLU.apply(input)
 
 
+def _floating(input, op: str):
+    """PyTorch implements these only for floating point (relu also takes integers)."""
+    if input.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+    return input
+
+
 def leaky_relu(input, negative_slope: float = 0.01):
-    return LeakyReLU.apply(input, negative_slope)
+    return LeakyReLU.apply(_floating(input, "leaky_relu"), negative_slope)
 
 
 def gelu(input, approximate: str = "none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU.apply(input, approximate)
+    return GELU.apply(_floating(input, "gelu"), approximate)
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):
-    return Softplus.apply(input, beta, threshold)
+    return Softplus.apply(_floating(input, "softplus"), beta, threshold)
 
 
 def _softmax_dim(input, dim, op):
@@ -174,6 +181,7 @@ def softmax(input, dim=None, dtype=None):
     """Softmax along ``dim``: non-negative values that sum to 1."""
     if dtype is not None:
         input = input.to(dtype)
+    _floating(input, "softmax")
     return Softmax.apply(input, _softmax_dim(input, dim, "softmax"))
 
 
@@ -181,4 +189,5 @@ def log_softmax(input, dim=None, dtype=None):
     """Logarithm of softmax along ``dim``, computed stably (never log of 0)."""
     if dtype is not None:
         input = input.to(dtype)
+    _floating(input, "log_softmax")
     return LogSoftmax.apply(input, _softmax_dim(input, dim, "log_softmax"))

@@ -349,7 +349,8 @@ class Clamp(ArrayFunction):
     r"""Math: :math:`y = \min(\max(x, a), b)`, :math:`\bar x = \bar y\,[a \le x \le b]`.
 
     The gradient passes at the bounds themselves, as in PyTorch.  Tensor bounds get
-    the gradient where they are the result (:math:`x < a` for ``min``, :math:`x > b` for ``max``).
+    the gradient where they are the result: ``min`` where :math:`x < a \le b`, ``max``
+    where :math:`\max(x, a) > b` (so all of it when :math:`a > b`, as ``y = b`` there).
     """
 
     @staticmethod

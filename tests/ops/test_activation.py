@@ -194,6 +194,13 @@ ERRORS = [
      r"gelu: approximate must be 'none' or 'tanh', got 'erf'"),
     ("Softmax: dim out of range", lambda: act.softmax(minigrad.ones((2, 3)), 2), IndexError,
      r"softmax: dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"),
+    *[
+        (f"{name}: integer input", lambda f=f: f(minigrad.tensor([-1, 2])), RuntimeError,
+         rf"{name}: expected a floating point input, got int64")
+        for name, f in [("leaky_relu", act.leaky_relu), ("gelu", act.gelu),
+                        ("softplus", act.softplus), ("softmax", lambda t: act.softmax(t, 0)),
+                        ("log_softmax", lambda t: act.log_softmax(t, 0))]
+    ],
     ("LogSoftmax: dim out of range", lambda: act.log_softmax(minigrad.ones(3), -2), IndexError,
      r"log_softmax: dimension out of range"),
 ]
