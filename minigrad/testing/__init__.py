@@ -1,5 +1,6 @@
 """Tools for testing gradients: ``gradcheck``, ``gradgradcheck`` and hypothesis strategies.
 
+``check_op`` checks an op's values, inputs and gradients in one call.
 ``gradcheck`` and ``gradgradcheck`` follow ``torch.autograd.gradcheck`` and
 ``torch.autograd.gradgradcheck``.  ``strategies`` (imported on first use, since it needs
 the ``hypothesis`` package) draws shapes, broadcastable shapes, arrays and tensors for
@@ -19,12 +20,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from minigrad.testing.check import check_op
 from minigrad.testing.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 if TYPE_CHECKING:
     from minigrad.testing import strategies
 
-__all__ = ["GradcheckError", "gradcheck", "gradgradcheck", "strategies"]
+__all__ = ["GradcheckError", "check_op", "gradcheck", "gradgradcheck", "strategies"]
 
 
 def __getattr__(name: str):

@@ -14,37 +14,11 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.ops.conversion import Clone, CopyFrom, ToDevice, ToDtype
-from minigrad.testing import gradcheck, gradgradcheck
+from minigrad.testing import check_op, gradcheck, gradgradcheck
 from minigrad.testing import strategies as mst
 
 SMALL = mst.shapes(max_dims=3, max_side=3)
 FLOATS = [mg.float16, mg.float32, mg.float64]
-
-
-def check_op(op, reference, *inputs, second_order=True, **tolerances):
-    """Forward against ``reference`` (on float64 arrays), inputs unchanged, no aliasing,
-    gradients (and second derivatives) against central finite differences."""
-    arrays = [x.detach().numpy().copy() for x in inputs]
-    outputs, expected = op(*inputs), reference(*arrays)
-    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
-    expected = expected if isinstance(expected, tuple) else (expected,)
-    assert len(outputs) == len(expected)
-    for out, ref in zip(outputs, expected):
-        ref = np.asarray(ref)
-        assert out.shape == ref.shape and out.dtype == ref.dtype, (out, ref)
-        np.testing.assert_array_equal(out.detach().numpy(), ref)
-    for x, a in zip(inputs, arrays):
-        np.testing.assert_array_equal(x.detach().numpy(), a)
-    differentiable = [o for o in outputs if o.requires_grad]
-    upstream = [mg.tensor(np.ones(o.shape), dtype=o.dtype) for o in differentiable]
-    mg.autograd.backward(differentiable, upstream)
-    for x in inputs:
-        assert x.grad is not None and x.grad.shape == x.shape
-        assert all(not np.shares_memory(x.grad.numpy(), g.numpy()) for g in upstream)
-        x.grad = None
-    assert gradcheck(op, inputs, **tolerances)
-    if second_order:
-        assert gradgradcheck(op, inputs, **tolerances)
 
 
 # -- ToDtype ---------------------------------------------------------------------------------------

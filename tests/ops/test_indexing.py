@@ -18,37 +18,11 @@ from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 from minigrad.ops.indexing import GetItem, IndexPut, ScatterAdd
-from minigrad.testing import gradcheck, gradgradcheck
+from minigrad.testing import check_op
 from minigrad.testing import strategies as mst
 
 SMALL = mst.shapes(min_dims=1, max_dims=3, max_side=3)
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
-
-
-def check_op(op, reference, *inputs, second_order=True):
-    """Forward against ``reference`` (on float64 arrays), inputs unchanged, no aliasing,
-    gradients (and second derivatives) against central finite differences."""
-    arrays = [x.detach().numpy().copy() for x in inputs]
-    outputs, expected = op(*inputs), reference(*arrays)
-    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
-    expected = expected if isinstance(expected, tuple) else (expected,)
-    assert len(outputs) == len(expected)
-    for out, ref in zip(outputs, expected):
-        ref = np.asarray(ref)
-        assert out.shape == ref.shape and out.dtype == ref.dtype, (out, ref)
-        np.testing.assert_array_equal(out.detach().numpy(), ref)
-    for x, a in zip(inputs, arrays):
-        np.testing.assert_array_equal(x.detach().numpy(), a)
-    differentiable = [o for o in outputs if o.requires_grad]
-    upstream = [mg.tensor(np.ones(o.shape)) for o in differentiable]
-    mg.autograd.backward(differentiable, upstream)
-    for x in inputs:
-        assert x.grad is not None and x.grad.shape == x.shape
-        assert all(not np.shares_memory(x.grad.numpy(), g.numpy()) for g in upstream)
-        x.grad = None
-    assert gradcheck(op, inputs)
-    if second_order:
-        assert gradgradcheck(op, inputs)
 
 
 # An index array may be given as a list, a NumPy array or a minigrad Tensor.

@@ -17,7 +17,7 @@ from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 from minigrad.ops.linalg import MatMul
-from minigrad.testing import gradcheck, gradgradcheck
+from minigrad.testing import check_op as _check_op
 from minigrad.testing import strategies as mst
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
@@ -27,30 +27,9 @@ MATMUL_SHAPES = hnp.mutually_broadcastable_shapes(
 )
 
 
-def check_op(op, reference, *inputs, second_order=True):
-    """Forward against ``reference`` (on float64 arrays), inputs unchanged, no aliasing,
-    gradients (and second derivatives) against central finite differences."""
-    arrays = [x.detach().numpy().copy() for x in inputs]
-    outputs, expected = op(*inputs), reference(*arrays)
-    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
-    expected = expected if isinstance(expected, tuple) else (expected,)
-    assert len(outputs) == len(expected)
-    for out, ref in zip(outputs, expected):
-        ref = np.asarray(ref)
-        assert out.shape == ref.shape and out.dtype == ref.dtype, (out, ref)
-        np.testing.assert_allclose(out.detach().numpy(), ref, rtol=1e-12, atol=1e-12)
-    for x, a in zip(inputs, arrays):
-        np.testing.assert_array_equal(x.detach().numpy(), a)
-    differentiable = [o for o in outputs if o.requires_grad]
-    upstream = [mg.tensor(np.ones(o.shape)) for o in differentiable]
-    mg.autograd.backward(differentiable, upstream)
-    for x in inputs:
-        assert x.grad is not None and x.grad.shape == x.shape
-        assert all(not np.shares_memory(x.grad.numpy(), g.numpy()) for g in upstream)
-        x.grad = None
-    assert gradcheck(op, inputs)
-    if second_order:
-        assert gradgradcheck(op, inputs)
+def check_op(op, reference, *inputs, **kwargs):
+    """``minigrad.testing.check_op`` with this file's value tolerance."""
+    return _check_op(op, reference, *inputs, value_rtol=1e-12, value_atol=1e-12, **kwargs)
 
 
 @pytest.mark.parametrize("spelling", ["@", "matmul", "method"])
