@@ -19,11 +19,7 @@ from hypothesis import strategies as st
 import minigrad
 from minigrad.ops import activation as act
 from minigrad.testing import strategies as mst
-
-try:  # the shared factory; tests/ops may or may not be a package
-    from .test_elementwise import ANY, Case, avoid_zero_in, make_op_tests
-except ImportError:
-    from test_elementwise import ANY, Case, avoid_zero_in, make_op_tests
+from tests.ops.test_elementwise import ANY, Case, avoid_zero_in, make_op_tests
 
 F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
 _erf = np.vectorize(math.erf, otypes=[float])
