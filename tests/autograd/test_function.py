@@ -45,8 +45,13 @@ class ScaledMul(Function):
 
 
 @given(
-    hnp.arrays(np.float64, hnp.array_shapes(max_dims=2, max_side=4), elements=st.floats(-3, 3)),
-    st.floats(-2, 2),
+    # no subnormals: their products round differently with the order of multiplication
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(max_dims=2, max_side=4),
+        elements=st.floats(-3, 3, allow_subnormal=False),
+    ),
+    st.floats(-2, 2, allow_subnormal=False),
 )
 def test_forward_gets_tensors_and_backward_uses_saved_tensors(x0, alpha):
     x, y = leaf(x0), leaf(x0[::-1].copy())
