@@ -68,7 +68,9 @@ def main():
     base = report["results"].get("torch", {}).get("forward+backward", {}).get("median_us")
     for name, result in report["results"].items():
         for what, r in result.items():
-            ratio = f"  ({r['median_us'] / base:.2f}x torch)" if base and what == "forward+backward" else ""
+            ratio = ""
+            if base and what == "forward+backward":
+                ratio = f"  ({r['median_us'] / base:.2f}x torch)"
             print(f"{name:9s} {what:17s} median {r['median_us']:7.2f} us  "
                   f"[{r['min_us']:.2f} .. {r['max_us']:.2f}]{ratio}")
     if args.out:

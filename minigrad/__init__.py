@@ -119,3 +119,6 @@ concat = concatenate = cat
 multiply, divide, subtract = mul, div, sub
 
 __version__ = "0.1.0"
+
+# Last: minigrad.nn builds on everything above (``import minigrad as torch; torch.nn.Linear``).
+from minigrad import nn  # noqa: E402

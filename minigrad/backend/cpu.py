@@ -8,6 +8,9 @@ code can be moved onto CuPy arrays unchanged.
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy
 
 __all__ = ["erf", "scatter_add"]
@@ -211,3 +214,319 @@ def scatter_add(out, key, values) -> None:
     performs every addition, which is what the gradient of indexing needs.
     """
     numpy.add.at(out, key, values)
+
+
+# -- convolution and pooling windows ------------------------------------------------------------
+# Shared conventions (backend/cuda.py keeps the same names and signatures):
+#   x             (N, C, *spatial), d = len(spatial) >= 1 spatial dimensions
+#   kernel_size, stride, dilation   tuples of d ints
+#   padding       tuple of d (before, after) pairs: asymmetric padding ('same', ceil_mode) is
+#                 the caller's arithmetic, never the primitive's
+#   out_d = (size_d + before_d + after_d - dilation_d * (kernel_d - 1) - 1) // stride_d + 1
+
+__all__ += [  # noqa: PLE0605 - extended, not rewritten, by each family of primitives
+    "im2col",
+    "col2im",
+    "max_pool_forward",
+    "max_pool_backward",
+    "avg_pool_forward",
+    "avg_pool_backward",
+]
+
+
+def _out_size(spatial, kernel_size, stride, padding, dilation) -> tuple:
+    """Output spatial size of a sliding window (the formula in the comment above)."""
+    return tuple(
+        (n + lo + hi - d * (k - 1) - 1) // s + 1
+        for n, k, s, (lo, hi), d in zip(spatial, kernel_size, stride, padding, dilation)
+    )
+
+
+def _windows(x, kernel_size, stride, padding, dilation, pad_value=0.0):
+    """A read-only strided view of shape (N, C, *out, *kernel) of the padded ``x``.
+
+    ``view[n, c, o_1..o_d, k_1..k_d] = x_padded[n, c, o_1 s_1 + k_1 r_1, ...]``: no copy, no
+    Python loop; the caller's reduction or reshape does the one pass over memory.
+    """
+    xp = numpy
+    if any(lo or hi for lo, hi in padding):
+        x = xp.pad(x, ((0, 0), (0, 0), *padding), mode="constant", constant_values=pad_value)
+    out = _out_size(x.shape[2:], kernel_size, stride, ((0, 0),) * len(kernel_size), dilation)
+    step = x.strides[2:]
+    shape = x.shape[:2] + out + tuple(kernel_size)
+    strides = (
+        x.strides[:2]
+        + tuple(t * s for t, s in zip(step, stride))
+        + tuple(t * d for t, d in zip(step, dilation))
+    )
+    return xp.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+
+
+def im2col(x, kernel_size, stride, padding, dilation):
+    r"""Unfold the sliding windows of ``x`` into the columns of one matrix (for one GEMM).
+
+    Parameters
+    ----------
+    x : array of shape (N, C, *spatial)
+    kernel_size, stride, dilation : tuple of d ints
+    padding : tuple of d (before, after) pairs of zeros added around each spatial dimension
+
+    Returns
+    -------
+    array of shape (C * prod(kernel_size), N * prod(out)), C-contiguous
+
+    Math
+    ----
+    Row :math:`(c, k_1..k_d)` and column :math:`(n, o_1..o_d)` hold
+    :math:`x^{pad}_{n, c, o_1 s_1 + k_1 r_1, \dots, o_d s_d + k_d r_d}`.  A convolution is then
+    :math:`W_{(C_{out},\, C \prod k)} \cdot \mathrm{im2col}(x)`; the rows start with the channel,
+    so the rows of group :math:`g` are one contiguous block.
+    """
+    d = len(kernel_size)
+    view = _windows(x, kernel_size, stride, padding, dilation)  # (N, C, *out, *k)
+    # (C, *k, N, *out): the one copy, by the reshape
+    order = (1, *range(2 + d, 2 + 2 * d), 0, *range(2, 2 + d))
+    rows = x.shape[1] * math.prod(kernel_size)
+    return view.transpose(order).reshape(rows, -1)
+
+
+def _add_windows(image, kernel_size, stride, dilation, out, values_at):
+    """``image[n, c, o s + k r] += values_at(k)[n, c, o]`` for every kernel offset ``k``.
+
+    The adjoint of ``_windows``: one strided slice-add per kernel offset (prod(kernel_size)
+    iterations), each one vectorised over the batch, the channels and the output positions.
+    """
+    for offset in itertools.product(*(range(k) for k in kernel_size)):
+        region = tuple(
+            slice(o * r, o * r + s * (n - 1) + 1, s)
+            for o, r, s, n in zip(offset, dilation, stride, out)
+        )
+        image[(slice(None), slice(None)) + region] += values_at(offset)
+
+
+def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
+    r"""The adjoint of :func:`im2col`: add every column entry back where it was read from.
+
+    Parameters
+    ----------
+    cols : array of shape (C * prod(kernel_size), N * prod(out))
+    input_shape : tuple (N, C, *spatial) of the image to rebuild (before padding)
+    kernel_size, stride, padding, dilation : as for :func:`im2col`
+
+    Returns
+    -------
+    array of shape ``input_shape``: entries read by several windows get the sum of their
+    columns; the padding's share is dropped.
+
+    Math
+    ----
+    :math:`\langle \mathrm{col2im}(G), X \rangle = \langle G, \mathrm{im2col}(X) \rangle`
+    for all :math:`X`, so :math:`\mathrm{col2im}(W^\top \bar Y)` is the input gradient of a
+    convolution (a transposed convolution).
+    """
+    xp = numpy
+    n, c, *spatial = input_shape
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(spatial, padding))
+    out = _out_size(padded, kernel_size, stride, ((0, 0),) * len(spatial), dilation)
+    blocks = cols.reshape((c, *kernel_size, n, *out))
+    image = xp.zeros((n, c, *padded), dtype=cols.dtype)
+    # blocks[:, k] is (C, N, *out): swap to (N, C, *out) as a view
+    _add_windows(image, kernel_size, stride, dilation, out,
+                 lambda k: blocks[(slice(None), *k)].swapaxes(0, 1))
+    inner = tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, padding))
+    return image[(slice(None), slice(None)) + inner]
+
+
+def _lowest(dtype):
+    """The padding value that never wins a max: -inf, or the smallest integer."""
+    if numpy.issubdtype(dtype, numpy.floating):
+        return -numpy.inf
+    return numpy.iinfo(dtype).min
+
+
+def max_pool_forward(x, kernel_size, stride, padding, dilation):
+    r"""Max over each (dilated) window; also the flat index of where each maximum came from.
+
+    Parameters
+    ----------
+    x : array of shape (N, C, *spatial)
+    kernel_size, stride, dilation : tuple of d ints
+    padding : tuple of d (before, after) pairs; padded entries never win (they are -inf)
+
+    Returns
+    -------
+    values : array (N, C, *out) of ``x``'s dtype
+    indices : int64 array (N, C, *out): the flat index, into the (unpadded) spatial plane of
+        channel ``c`` of sample ``n``, of the first maximum of each window (PyTorch's tie rule
+        and layout; a NaN counts as the maximum, as in PyTorch).  A window with no value
+        above -inf (possible with dilation and padding) gets -inf and, as in PyTorch, the
+        flat index of its first position past the left padding (which may lie outside)
+    """
+    xp = numpy
+    d = len(kernel_size)
+    view = _windows(x, kernel_size, stride, padding, dilation, pad_value=_lowest(x.dtype))
+    out = view.shape[2:2 + d]
+    flat = view.reshape(view.shape[:2 + d] + (-1,))
+    arg = xp.argmax(flat, axis=-1)  # the first maximum (or the first NaN)
+    values = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+    # window offset -> position in the input: o s + k r - before, per dimension
+    offsets = xp.unravel_index(arg, tuple(kernel_size))
+    index = xp.zeros(arg.shape, dtype=xp.int64)
+    first = xp.zeros(out, dtype=xp.int64)
+    for dim in range(d):
+        o = xp.arange(out[dim]).reshape((-1,) + (1,) * (d - 1 - dim))
+        start = o * stride[dim] - padding[dim][0]
+        index = index * x.shape[2 + dim] + start + offsets[dim] * dilation[dim]
+        # the window's first position that is not in the left padding
+        skip = xp.maximum(-start + dilation[dim] - 1, 0) // dilation[dim]
+        first = first * x.shape[2 + dim] + start + skip * dilation[dim]
+    # A window with nothing above the lowest value (all padding, or only -inf inputs) has no
+    # strict maximum: PyTorch then names the window's first non-padding position.
+    index = xp.where(values == _lowest(x.dtype), first, index)
+    return values, index
+
+
+def max_pool_backward(grad, indices, input_shape):
+    r"""Scatter-add ``grad`` to the input positions named by ``indices`` (max-pool's adjoint).
+
+    Parameters
+    ----------
+    grad : array (N, C, *out), the gradient of the pooled values
+    indices : int64 array (N, C, *out), as returned by :func:`max_pool_forward`
+    input_shape : tuple (N, C, *spatial)
+
+    Returns
+    -------
+    array of ``input_shape`` and ``grad``'s dtype: :math:`\bar x_{n,c,p} =
+    \sum_{o:\, i_{n,c,o} = p} \bar y_{n,c,o}` (windows that overlap add up).
+    """
+    xp = numpy
+    n, c = input_shape[:2]
+    plane = math.prod(input_shape[2:])
+    channel = xp.arange(n * c).reshape((n, c) + (1,) * (indices.ndim - 2))
+    # a window that lies wholly in the padding names a position past the plane: it has
+    # no input to send its gradient to
+    inside = indices < plane
+    target = (channel * plane + xp.where(inside, indices, 0)).ravel()
+    weights = xp.where(inside, grad, 0).ravel()
+    total = xp.bincount(target, weights=weights, minlength=n * c * plane)
+    return total.astype(grad.dtype, copy=False).reshape(input_shape)
+
+
+def avg_pool_forward(x, kernel_size, stride, padding, divisor):
+    r"""Sum over each window, divided by ``divisor`` (zeros padded; dilation 1).
+
+    Parameters
+    ----------
+    x : array (N, C, *spatial)
+    kernel_size, stride : tuple of d ints
+    padding : tuple of d (before, after) pairs of zeros
+    divisor : array broadcastable to (*out): the per-window divisor (the caller applies
+        count_include_pad / divisor_override / ceil_mode clipping)
+
+    Returns
+    -------
+    array (N, C, *out): :math:`y_{n,c,o} = \frac{1}{D_o} \sum_k x^{pad}_{n,c,o s + k}`
+    """
+    d = len(kernel_size)
+    view = _windows(x, kernel_size, stride, padding, (1,) * d)
+    total = view.sum(axis=tuple(range(2 + d, 2 + 2 * d)))
+    return (total / divisor).astype(x.dtype, copy=False)
+
+
+def avg_pool_backward(grad, input_shape, kernel_size, stride, padding, divisor):
+    r"""The adjoint of :func:`avg_pool_forward`: spread ``grad / divisor`` over each window.
+
+    Returns an array of ``input_shape``:
+    :math:`\bar x_{n,c,p} = \sum_{o, k:\, o s + k = p} \bar y_{n,c,o} / D_o`.
+    """
+    xp = numpy
+    n, c, *spatial = input_shape
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(spatial, padding))
+    share = (grad / divisor).astype(grad.dtype, copy=False)
+    image = xp.zeros((n, c, *padded), dtype=grad.dtype)
+    _add_windows(image, kernel_size, stride, (1,) * len(spatial), grad.shape[2:],
+                 lambda k: share)
+    inner = tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, padding))
+    return image[(slice(None), slice(None)) + inner]
+
+
+# -- recurrent gate pointwise math (one fused step; the matmuls stay outside) ---------------
+__all__ += ["lstm_gates_forward", "gru_gates_forward"]  # noqa: PLE0605
+
+
+def _gate_sigmoid(xp, x):
+    """Logistic function as ``(1 + tanh(x/2)) / 2``: one transcendental, no overflow."""
+    return 0.5 * xp.tanh(0.5 * x) + 0.5
+
+
+def lstm_gates_forward(gx, gh, c):
+    r"""Pointwise part of one LSTM step, from the two gate pre-activation blocks.
+
+    Math (PyTorch's gate order i, f, g, o along the last axis of ``gx + gh``):
+
+    .. math::
+
+        i = \sigma(a_i),\; f = \sigma(a_f),\; g = \tanh(a_g),\; o = \sigma(a_o),\qquad
+        c' = f \odot c + i \odot g, \qquad h' = o \odot \tanh(c').
+
+    ``gx`` and ``gh`` (..., 4H) are the input and hidden projections (biases included);
+    ``c`` (..., H) the previous cell state.  Returns ``(h', c', acts)`` where ``acts``
+    (..., 4H) holds the activated gates ``[i, f, g, o]`` that backward reuses.  The body
+    uses only functions NumPy and CuPy share.
+    """
+    from minigrad.backend import get_array_module
+
+    xp = get_array_module(gx)
+    hidden = c.shape[-1]
+    a = gx + gh
+    acts = _gate_sigmoid(xp, a)  # i, f, o (g is overwritten below)
+    acts[..., 2 * hidden : 3 * hidden] = xp.tanh(a[..., 2 * hidden : 3 * hidden])
+    i = acts[..., :hidden]
+    f = acts[..., hidden : 2 * hidden]
+    g = acts[..., 2 * hidden : 3 * hidden]
+    o = acts[..., 3 * hidden :]
+    c_new = f * c + i * g
+    h_new = o * xp.tanh(c_new)
+    return h_new.astype(gx.dtype, copy=False), c_new.astype(gx.dtype, copy=False), acts
+
+
+def gru_gates_forward(gx, gh, h):
+    r"""Pointwise part of one GRU step, from the input and hidden projections.
+
+    Math (PyTorch's gate order r, z, n; ``r`` multiplies the hidden term of ``n``):
+
+    .. math::
+
+        r = \sigma(x_r + h_r),\; z = \sigma(x_z + h_z),\;
+        n = \tanh(x_n + r \odot h_n),\qquad h' = (1 - z) \odot n + z \odot h.
+
+    ``gx`` = W_ih x + b_ih and ``gh`` = W_hh h + b_hh, both (..., 3H); ``h`` (..., H).
+    Returns ``(h', acts)`` with ``acts`` (..., 3H) = ``[r, z, n]``.
+    """
+    from minigrad.backend import get_array_module
+
+    xp = get_array_module(gx)
+    hidden = h.shape[-1]
+    rz = _gate_sigmoid(xp, gx[..., : 2 * hidden] + gh[..., : 2 * hidden])
+    r = rz[..., :hidden]
+    z = rz[..., hidden:]
+    n = xp.tanh(gx[..., 2 * hidden :] + r * gh[..., 2 * hidden :])
+    h_new = n + z * (h - n)
+    acts = xp.concatenate([rz, n], axis=-1)
+    return h_new.astype(gx.dtype, copy=False), acts
+
+
+# -- dropout -------------------------------------------------------------------------------------
+__all__ += ["dropout_mask"]  # noqa: PLE0605
+
+
+def dropout_mask(shape, p: float, generator=None):
+    """A bool array of ``shape``, True where an element is kept (probability ``1 - p``).
+
+    Drawn from minigrad's seeded ``generator`` (the default one if None): uniforms
+    :math:`u \\in [0, 1)` and keep :math:`u \\ge p`, so ``p=0`` keeps all and ``p=1`` none.
+    """
+    from minigrad.random import numpy_generator
+
+    return numpy_generator(generator).random(tuple(shape)) >= p

@@ -6,6 +6,7 @@ re-exports the functions so that ``Tensor`` and ``minigrad`` can reach them in o
 """
 
 from minigrad.ops.activation import gelu, leaky_relu, log_softmax, relu, softmax, softplus
+from minigrad.ops.conv import conv1d, conv2d
 from minigrad.ops.conversion import clone, copy_from, full_like_value, to_device, to_dtype
 from minigrad.ops.elementwise import (
     abs,
@@ -46,7 +47,25 @@ from minigrad.ops.elementwise import (
     where,
 )
 from minigrad.ops.indexing import getitem, index_put
-from minigrad.ops.linalg import matmul
+from minigrad.ops.linalg import linear, matmul
+from minigrad.ops.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from minigrad.ops.recurrent import (
+    gru,
+    gru_cell,
+    lstm,
+    lstm_cell,
+    rnn_relu,
+    rnn_relu_cell,
+    rnn_tanh,
+    rnn_tanh_cell,
+)
 from minigrad.ops.reduction import (
     argmax,
     argmin,
@@ -77,4 +96,5 @@ from minigrad.ops.shape import (
 )
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in ("activation",
-           "conversion", "elementwise", "indexing", "linalg", "reduction", "shape")]
+           "conv", "conversion", "elementwise", "pooling", "recurrent",
+           "indexing", "linalg", "reduction", "shape")]

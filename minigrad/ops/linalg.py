@@ -66,3 +66,46 @@ def matmul(input, other):
             f"matmul: batch dimensions of shapes {a.shape} and {b.shape} do not broadcast"
         ) from None
     return MatMul.apply(a, b)
+
+
+def linear(input, weight, bias=None):
+    r"""The affine map of a ``Linear`` layer: :math:`y = x W^\top + b`.
+
+    Shapes: ``input`` :math:`(*, \text{in})`, ``weight`` :math:`(\text{out}, \text{in})`,
+    ``bias`` :math:`(\text{out},)` or None; the result is :math:`(*, \text{out})`.
+
+    Math (rows of :math:`x` stacked into :math:`X`, one row per leading index):
+
+    .. math::
+        Y = X W^\top + \mathbf 1 b^\top, \qquad
+        \bar X = \bar Y W, \quad \bar W = \bar Y^\top X, \quad \bar b = \mathbf 1^\top \bar Y.
+
+    A composition, not a ``Function``: the gradients above are exactly those of
+    ``MatMul``, ``transpose`` and ``Add``.  Leading dimensions are folded into one, so
+    the weight gradient is a single matrix product however many there are.
+    """
+    from minigrad.tensor import Tensor
+
+    for name, t in (("input", input), ("weight", weight), ("bias", bias)):
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(f"linear: expected {name} to be a Tensor, got {type(t).__name__}")
+    if weight.ndim != 2:
+        raise RuntimeError(
+            f"linear: expected weight of shape (out_features, in_features), got {weight.shape}"
+        )
+    out_features, in_features = weight.shape
+    if input.ndim == 0 or input.shape[-1] != in_features:
+        raise RuntimeError(
+            f"linear: expected input of shape (*, in_features={in_features}), "
+            f"got {input.shape} (weight shape {weight.shape})"
+        )
+    if bias is not None and bias.shape != (out_features,):
+        raise RuntimeError(
+            f"linear: expected bias of shape (out_features={out_features},), got {bias.shape}"
+        )
+    lead = input.shape[:-1]
+    x = reshape(input, (-1, in_features)) if input.ndim != 2 else input
+    y = matmul(x, transpose(weight, 0, 1))
+    if bias is not None:
+        y = y + bias
+    return reshape(y, (*lead, out_features)) if input.ndim != 2 else y
