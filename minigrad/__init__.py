@@ -121,4 +121,5 @@ multiply, divide, subtract = mul, div, sub
 __version__ = "0.1.0"
 
 # Last: minigrad.nn builds on everything above (``import minigrad as torch; torch.nn.Linear``).
-from minigrad import nn  # noqa: E402
+# minigrad.optim after it: optimizers take nn.Parameters.
+from minigrad import nn, optim  # noqa: E402

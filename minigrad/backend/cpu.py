@@ -530,3 +530,149 @@ def dropout_mask(shape, p: float, generator=None):
     from minigrad.random import numpy_generator
 
     return numpy_generator(generator).random(tuple(shape)) >= p
+
+
+# -- optimizer updates ---------------------------------------------------------------------------
+# One fused, in-place update per optimizer (minigrad/optim calls them through
+# ``backend.kernel``).  Every array argument is modified in place except ``grad``, which is
+# only read; the single scratch array ``work`` holds the one temporary the formula needs.
+__all__ += ["sgd_update", "rmsprop_update", "adam_update", "adagrad_update"]  # noqa: PLE0605
+
+
+def _axpy(xp, y, a, x, work):
+    """``y += a * x`` in place, with ``work`` (``x``'s shape, may be ``x`` itself) holding a·x."""
+    xp.multiply(x, a, out=work)
+    xp.add(y, work, out=y)
+
+
+def _signed_decayed_grad(xp, param, grad, weight_decay, maximize):
+    r"""The gradient the update follows, :math:`\pm g + \lambda\theta` (PyTorch's order).
+
+    Returns ``grad`` itself when there is nothing to add or negate (callers never write into
+    the result), else a new array.
+    """
+    if weight_decay == 0:
+        return xp.negative(grad) if maximize else grad
+    g = xp.multiply(param, weight_decay)
+    if maximize:
+        xp.subtract(g, grad, out=g)
+    else:
+        xp.add(g, grad, out=g)
+    return g
+
+
+def sgd_update(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
+               maximize, first_step):
+    r"""SGD with momentum, in place (PyTorch's rule; the math is in ``minigrad.optim.SGD``).
+
+    ``momentum_buffer`` (``param``'s shape) is ignored when ``momentum == 0`` and may be
+    None then; on the ``first_step`` it is set to the gradient.
+    """
+    from minigrad.backend import get_array_module
+
+    xp = get_array_module(param)
+    work = xp.empty_like(param)
+    d_p = _signed_decayed_grad(xp, param, grad, weight_decay, maximize)
+    if momentum != 0:
+        buf = momentum_buffer
+        if first_step:
+            xp.copyto(buf, d_p)
+        else:
+            xp.multiply(buf, momentum, out=buf)
+            _axpy(xp, buf, 1 - dampening, d_p, work)
+        if nesterov:
+            xp.multiply(buf, momentum, out=work)
+            xp.add(d_p, work, out=work)
+            d_p = work
+        else:
+            d_p = buf
+    _axpy(xp, param, -lr, d_p, work)
+
+
+def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
+                   weight_decay, momentum, centered, maximize):
+    r"""RMSprop, in place (PyTorch's rule; the math is in ``minigrad.optim.RMSprop``).
+
+    ``grad_avg`` is used only when ``centered``, ``momentum_buffer`` only when
+    ``momentum > 0``; either may be None otherwise.
+    """
+    from minigrad.backend import get_array_module
+
+    xp = get_array_module(param)
+    work = xp.empty_like(param)
+    g = _signed_decayed_grad(xp, param, grad, weight_decay, maximize)
+    xp.multiply(square_avg, alpha, out=square_avg)
+    xp.multiply(g, g, out=work)
+    _axpy(xp, square_avg, 1 - alpha, work, work)
+    if centered:
+        xp.multiply(grad_avg, alpha, out=grad_avg)
+        _axpy(xp, grad_avg, 1 - alpha, g, work)
+        xp.multiply(grad_avg, grad_avg, out=work)
+        xp.subtract(square_avg, work, out=work)
+        xp.sqrt(work, out=work)
+    else:
+        xp.sqrt(square_avg, out=work)
+    xp.add(work, eps, out=work)
+    xp.divide(g, work, out=work)
+    if momentum > 0:
+        xp.multiply(momentum_buffer, momentum, out=momentum_buffer)
+        xp.add(momentum_buffer, work, out=momentum_buffer)
+        _axpy(xp, param, -lr, momentum_buffer, work)
+    else:
+        _axpy(xp, param, -lr, work, work)
+
+
+def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps,
+                weight_decay, amsgrad, maximize, decoupled_weight_decay):
+    r"""Adam / AdamW, in place (PyTorch's rule; the math is in ``minigrad.optim.Adam``).
+
+    ``step`` is the step number after this update's increment (1 on the first update);
+    ``max_exp_avg_sq`` is used only with ``amsgrad`` and may be None otherwise.  With
+    ``decoupled_weight_decay`` (AdamW) the decay shrinks ``param`` directly instead of
+    entering the gradient.
+    """
+    from minigrad.backend import get_array_module
+
+    xp = get_array_module(param)
+    if decoupled_weight_decay:
+        xp.multiply(param, 1 - lr * weight_decay, out=param)
+        g = _signed_decayed_grad(xp, param, grad, 0, maximize)
+    else:
+        g = _signed_decayed_grad(xp, param, grad, weight_decay, maximize)
+    work = xp.empty_like(param)
+    xp.multiply(exp_avg, beta1, out=exp_avg)
+    _axpy(xp, exp_avg, 1 - beta1, g, work)
+    xp.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
+    xp.multiply(g, g, out=work)
+    _axpy(xp, exp_avg_sq, 1 - beta2, work, work)
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
+    step_size = lr / bias_correction1
+    if amsgrad:
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        xp.sqrt(max_exp_avg_sq, out=work)
+    else:
+        xp.sqrt(exp_avg_sq, out=work)
+    xp.divide(work, math.sqrt(bias_correction2), out=work)
+    xp.add(work, eps, out=work)
+    xp.divide(exp_avg, work, out=work)
+    _axpy(xp, param, -step_size, work, work)
+
+
+def adagrad_update(param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize):
+    r"""Adagrad, in place (PyTorch's rule; the math is in ``minigrad.optim.Adagrad``).
+
+    ``step`` is the step number after this update's increment (1 on the first update).
+    """
+    from minigrad.backend import get_array_module
+
+    xp = get_array_module(param)
+    work = xp.empty_like(param)
+    g = _signed_decayed_grad(xp, param, grad, weight_decay, maximize)
+    clr = lr / (1 + (step - 1) * lr_decay)
+    xp.multiply(g, g, out=work)
+    xp.add(state_sum, work, out=state_sum)
+    xp.sqrt(state_sum, out=work)
+    xp.add(work, eps, out=work)
+    xp.divide(g, work, out=work)
+    _axpy(xp, param, -clr, work, work)
