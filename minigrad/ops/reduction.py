@@ -47,7 +47,9 @@ class Sum(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        return broadcast_to(reshape(grad, ctx.kept_shape), ctx.input_shape), None, None
+        if grad.ndim:  # put back the reduced dims as size 1 (a 0-d grad broadcasts as it is)
+            grad = reshape(grad, ctx.kept_shape)
+        return broadcast_to(grad, ctx.input_shape), None, None
 
 
 def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001 - PyTorch's name
