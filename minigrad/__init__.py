@@ -114,6 +114,7 @@ from minigrad.ops import (
     where,
 )
 from minigrad.random import Generator, initial_seed, manual_seed
+from minigrad.serialization import load, save
 
 concat = concatenate = cat
 multiply, divide, subtract = mul, div, sub
@@ -122,4 +123,4 @@ __version__ = "0.1.0"
 
 # Last: minigrad.nn builds on everything above (``import minigrad as torch; torch.nn.Linear``).
 # minigrad.optim after it: optimizers take nn.Parameters.
-from minigrad import nn, optim  # noqa: E402
+from minigrad import data, nn, optim, utils  # noqa: E402

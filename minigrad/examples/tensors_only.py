@@ -1,6 +1,6 @@
 """Train a two-layer network on the 8x8 handwritten digits, with nothing but tensors.
 
-    python -m minigrad.examples.train [--epochs 20] [--hidden 128] [--lr 0.1] [--seed 0]
+    python -m minigrad.examples.tensors_only [--epochs 20] [--hidden 128] [--lr 0.1] [--seed 0]
 
 The data is scikit-learn's bundled copy of the UCI digits (1,797 images of 8x8 pixels,
 no download).  The model, the loss and the optimizer are written out here with
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 
 import numpy as np
@@ -25,19 +24,13 @@ import numpy as np
 import minigrad
 
 
-def load_digits(seed: int, test_fraction: float = 0.2):
-    """Images scaled to [0, 1] as (N, 64) float32, labels as int64; a seeded split."""
-    try:
-        from sklearn.datasets import load_digits as sklearn_digits
-    except ImportError:
-        sys.exit("this example needs scikit-learn: pip install 'minigrad[examples]'")
-    digits = sklearn_digits()
-    x = (digits.data / 16.0).astype(np.float32)
-    y = digits.target.astype(np.int64)
-    order = np.random.default_rng(seed).permutation(len(x))
-    n_test = int(len(x) * test_fraction)
-    test, train = order[:n_test], order[n_test:]
-    return x[train], y[train], x[test], y[test]
+def load_digits(seed: int):
+    """The Digits split as (N, 64) float32 images in [0, 1] and int64 labels (NumPy arrays)."""
+    from minigrad.data.datasets import Digits
+
+    train, test = Digits(train=True, seed=seed), Digits(train=False, seed=seed)
+    return (train.data.numpy().reshape(-1, 64), train.targets.numpy(),
+            test.data.numpy().reshape(-1, 64), test.targets.numpy())
 
 
 def init_params(sizes, generator):
