@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import minigrad
 from minigrad.nn import Parameter
 from minigrad.optim import Adagrad
+from tests.optim.steps import run_optimizer
 
 STEPS = 6
 
@@ -28,17 +29,6 @@ def reference_adagrad(theta, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
         theta = theta - lr_t * g / (np.sqrt(s) + eps)
         out.append(theta.copy())
     return out
-
-
-def run_optimizer(make, theta, grads):
-    p = Parameter(minigrad.tensor(theta, dtype=minigrad.float64))
-    opt = make([p])
-    out = []
-    for g in grads:
-        p.grad = minigrad.tensor(g, dtype=minigrad.float64)
-        opt.step()
-        out.append(p.detach().numpy().copy())
-    return out, opt, p
 
 
 OPTIONS = {

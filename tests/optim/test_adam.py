@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import minigrad
 from minigrad.nn import Parameter
 from minigrad.optim import Adam, AdamW
+from tests.optim.steps import run_optimizer
 
 STEPS = 6
 
@@ -41,17 +42,6 @@ def reference_adam(theta, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_d
         theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
         out.append(theta.copy())
     return out
-
-
-def run_optimizer(make, theta, grads):
-    p = Parameter(minigrad.tensor(theta, dtype=minigrad.float64))
-    opt = make([p])
-    out = []
-    for g in grads:
-        p.grad = minigrad.tensor(g, dtype=minigrad.float64)
-        opt.step()
-        out.append(p.detach().numpy().copy())
-    return out, opt, p
 
 
 OPTIONS = {

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import minigrad
 from minigrad.nn import Parameter
 from minigrad.optim import RMSprop
+from tests.optim.steps import run_optimizer
 
 STEPS = 6
 
@@ -37,17 +38,6 @@ def reference_rmsprop(theta, grads, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=
             theta = theta - lr * g / (np.sqrt(v_tilde) + eps)
         out.append(theta.copy())
     return out
-
-
-def run_optimizer(make, theta, grads):
-    p = Parameter(minigrad.tensor(theta, dtype=minigrad.float64))
-    opt = make([p])
-    out = []
-    for g in grads:
-        p.grad = minigrad.tensor(g, dtype=minigrad.float64)
-        opt.step()
-        out.append(p.detach().numpy().copy())
-    return out, opt, p
 
 
 OPTIONS = {

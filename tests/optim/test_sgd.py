@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import minigrad
 from minigrad.nn import Parameter
 from minigrad.optim import SGD
+from tests.optim.steps import run_optimizer
 
 STEPS = 6
 
@@ -28,17 +29,6 @@ def reference_sgd(theta, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.
             g = g + momentum * v if nesterov else v
         theta = theta - lr * g
         out.append(theta.copy())
-    return out
-
-
-def run_optimizer(make, theta, grads):
-    p = Parameter(minigrad.tensor(theta, dtype=minigrad.float64))
-    opt = make([p])
-    out = []
-    for g in grads:
-        p.grad = minigrad.tensor(g, dtype=minigrad.float64)
-        opt.step()
-        out.append(p.detach().numpy().copy())
     return out
 
 
@@ -80,7 +70,7 @@ def test_sgd_matches_reference(option, shape, seed, lr, momentum, dampening, wei
         kwargs["nesterov"] = True
     if "maximize" in chosen:
         kwargs["maximize"] = True
-    got = run_optimizer(lambda ps: SGD(ps, **kwargs), theta, grads)
+    got, _, _ = run_optimizer(lambda ps: SGD(ps, **kwargs), theta, grads)
     expected = reference_sgd(theta, grads, **kwargs)
     for step, (a, b) in enumerate(zip(got, expected)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=f"step {step + 1}")
