@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy
 
-from minigrad.data.dataset import Dataset
 from minigrad.data.datasets import download as _download
+from minigrad.data.datasets.vision import VisionDataset
 
 _SIDE = 32
 _RECORD = 1 + 3 * _SIDE * _SIDE
@@ -62,7 +62,7 @@ def read_cifar_batch(path: str | os.PathLike) -> tuple[numpy.ndarray, numpy.ndar
     return numpy.ascontiguousarray(images), labels
 
 
-class CIFAR10(Dataset):
+class CIFAR10(VisionDataset):
     """CIFAR-10: 50,000 training and 10,000 test colour images, 32 x 32, in 10 classes.
 
     Parameters
@@ -182,16 +182,4 @@ class CIFAR10(Dataset):
         return len(self.data)
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        image, target = self.data[index], self.targets[index]
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def __repr__(self) -> str:
-        split = "Train" if self.train else "Test"
-        return (
-            f"Dataset CIFAR10\n    Number of datapoints: {len(self)}\n"
-            f"    Root location: {self.root}\n    Split: {split}"
-        )
+        return self._transformed(self.data[index], self.targets[index])

@@ -14,7 +14,7 @@ from typing import Any
 import numpy
 
 from minigrad.creation import from_numpy
-from minigrad.data.dataset import Dataset
+from minigrad.data.datasets.vision import VisionDataset
 
 NUM_IMAGES = 1797
 
@@ -46,7 +46,7 @@ def digits_split(n: int, test_fraction: float, seed: int) -> tuple[numpy.ndarray
     return numpy.sort(order[n_test:]), numpy.sort(order[:n_test])
 
 
-class Digits(Dataset):
+class Digits(VisionDataset):
     """scikit-learn's 8 x 8 digits as ``(1, 8, 8)`` float32 images in [0, 1], split train/test.
 
     Parameters
@@ -105,17 +105,10 @@ class Digits(Dataset):
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         image = self.data.numpy()[index]
         target = int(self.targets.numpy()[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        else:
+        if self.transform is None:  # the default: a (1, 8, 8) tensor, ready for a CNN
             image = from_numpy(image[None].copy())
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
+        return self._transformed(image, target)
 
-    def __repr__(self) -> str:
+    def _repr_lines(self) -> list[str]:
         split = "Train" if self.train else "Test"
-        return (
-            f"Dataset Digits\n    Number of datapoints: {len(self)}\n"
-            f"    Split: {split} (test_fraction={self.test_fraction}, seed={self.seed})"
-        )
+        return [f"Split: {split} (test_fraction={self.test_fraction}, seed={self.seed})"]

@@ -19,8 +19,8 @@ from typing import Any
 import numpy
 
 from minigrad.creation import from_numpy
-from minigrad.data.dataset import Dataset
 from minigrad.data.datasets import download as _download
+from minigrad.data.datasets.vision import VisionDataset
 
 _IDX_TYPES = {0x08: numpy.dtype("uint8")}
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -94,7 +94,7 @@ def _find_idx(folder: Path, name: str) -> Path | None:
     return None
 
 
-class MNIST(Dataset):
+class MNIST(VisionDataset):
     """The MNIST handwritten digits: 60,000 training and 10,000 test images, 28 x 28.
 
     Parameters
@@ -206,18 +206,7 @@ class MNIST(Dataset):
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         image = self.data.numpy()[index]
         target = int(self.targets.numpy()[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def __repr__(self) -> str:
-        split = "Train" if self.train else "Test"
-        return (
-            f"Dataset {type(self).__name__}\n    Number of datapoints: {len(self)}\n"
-            f"    Root location: {self.root}\n    Split: {split}"
-        )
+        return self._transformed(image, target)
 
 
 class FashionMNIST(MNIST):
